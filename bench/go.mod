@@ -7,6 +7,11 @@ replace github.com/rdskit/copydb => ../
 require github.com/rdskit/copydb v0.0.0-00010101000000-000000000000
 
 require (
+	github.com/hashicorp/go-cleanhttp v0.5.2 // indirect
+	github.com/hashicorp/go-retryablehttp v0.7.8 // indirect
+)
+
+require (
 	github.com/aliyun/alibaba-cloud-sdk-go v1.63.107
 	github.com/google/go-querystring v1.2.0 // indirect
 	github.com/jmespath/go-jmespath v0.4.0 // indirect
