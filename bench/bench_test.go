@@ -2,10 +2,12 @@ package bench_test
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth"
@@ -87,13 +89,30 @@ type setup struct {
 	handler  *fake.Handler
 	endpoint string
 	rt       http.RoundTripper
+	conns    *atomic.Int64 // connections the loopback server accepted
 }
 
 func loopback(b *testing.B) setup {
 	h := new(fake.Handler)
-	srv := httptest.NewServer(h)
+	conns := new(atomic.Int64)
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
 	b.Cleanup(srv.Close)
-	return setup{handler: h, endpoint: srv.URL + "/"}
+	return setup{handler: h, endpoint: srv.URL + "/", conns: conns}
+}
+
+// reportConns reports the connections the server accepted per timed call
+// (since the untimed check), so that a client that does not reuse
+// connections shows up in the table.
+func reportConns(b *testing.B, s setup, before int64) {
+	if s.conns != nil && b.N > 0 {
+		b.ReportMetric(float64(s.conns.Load()-before)/float64(b.N), "conns/op")
+	}
 }
 
 func inMemory() setup {
@@ -121,6 +140,10 @@ func check(b *testing.B, s setup, call callFunc) {
 
 func runSerial(b *testing.B, s setup, call callFunc) {
 	check(b, s, call)
+	var conns int64
+	if s.conns != nil {
+		conns = s.conns.Load()
+	}
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -129,6 +152,7 @@ func runSerial(b *testing.B, s setup, call callFunc) {
 			b.Fatalf("call: id %q, err %v", id, err)
 		}
 	}
+	reportConns(b, s, conns)
 	if r := s.handler.Rejected(); r != 0 {
 		b.Fatalf("server rejected %d requests", r)
 	}
@@ -162,6 +186,7 @@ func BenchmarkCallParallel(b *testing.B) {
 			s := loopback(b)
 			call := c.new(b, s.endpoint, nil)
 			check(b, s, call)
+			conns := s.conns.Load()
 			b.ReportAllocs()
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
@@ -175,6 +200,7 @@ func BenchmarkCallParallel(b *testing.B) {
 				}
 			})
 			b.StopTimer()
+			reportConns(b, s, conns)
 			if r := s.handler.Rejected(); r != 0 {
 				b.Fatalf("server rejected %d requests", r)
 			}
