@@ -46,7 +46,7 @@ func (c *testClock) Advance(d time.Duration) {
 
 // newFake returns a fake on a test clock with two compatible SQL Server
 // instances: rm-src (databases sales 1 GiB, hr 2 GiB, secret with TDE) and
-// rm-dst (10 GiB, database existing 1 GiB), and a backup b-1 of rm-src.
+// rm-dst (10 GiB, database existing 1 GiB), and a backup 100001 of rm-src.
 func newFake(t *testing.T, opts ...Option) (*Fake, *testClock) {
 	t.Helper()
 	clk := newClock()
@@ -58,7 +58,7 @@ func newFake(t *testing.T, opts ...Option) (*Fake, *testClock) {
 	f.AddDatabase("rm-src", Database{Name: "secret", SizeBytes: 1 << 20, TDE: true})
 	f.AddDatabase("rm-dst", Database{Name: "existing", SizeBytes: 1 << 30})
 	f.AddBackup("rm-src", Backup{
-		ID: "b-1", Start: t0.Add(-26 * time.Hour), End: t0.Add(-25 * time.Hour),
+		ID: "100001", Start: t0.Add(-26 * time.Hour), End: t0.Add(-25 * time.Hour),
 		Databases: []string{"sales", "hr"}, Available: true,
 	})
 	return f, clk
