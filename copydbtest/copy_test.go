@@ -68,9 +68,13 @@ func TestCopyRules(t *testing.T) {
 			wantStatus: 400, wantCode: "InvalidNetworkType.Mismatch"},
 		{name: "source database missing", req: req(func(r *copydb.CopyDatabaseBetweenInstancesRequest) { r.DBNames = map[string]string{"nope": "x"} }),
 			wantStatus: 400, wantCode: "InvalidDBName.NotFound"},
-		{name: "target name exists", req: req(func(r *copydb.CopyDatabaseBetweenInstancesRequest) { r.DBNames = map[string]string{"sales": "existing"} }),
+		{name: "target name exists", req: req(func(r *copydb.CopyDatabaseBetweenInstancesRequest) {
+			r.DBNames = map[string]string{"sales": "existing"}
+		}),
 			wantStatus: 400, wantCode: "InvalidDBName.Duplicate", wantErr: copydb.ErrDatabaseExists},
-		{name: "TDE source database", req: req(func(r *copydb.CopyDatabaseBetweenInstancesRequest) { r.DBNames = map[string]string{"secret": "secret2"} }),
+		{name: "TDE source database", req: req(func(r *copydb.CopyDatabaseBetweenInstancesRequest) {
+			r.DBNames = map[string]string{"secret": "secret2"}
+		}),
 			wantStatus: 400, wantCode: "CanNotCopyDBHasTDEEnabled"},
 		{name: "not enough storage", req: req(func(r *copydb.CopyDatabaseBetweenInstancesRequest) {
 			r.DBNames = map[string]string{"sales": "s2", "hr": "h2"}
