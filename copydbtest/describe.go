@@ -51,6 +51,21 @@ func intParam(c *call, name string, def, lo, hi int) (int, *apiError) {
 	return n, nil
 }
 
+// pagedLookup returns the instance named by DBInstanceId and the page asked
+// for: PageSize in [minSize, 100] (default 30) and PageNumber (default 1).
+func (f *Fake) pagedLookup(c *call, minSize int) (inst *instance, size, number int, err *apiError) {
+	if inst, err = f.lookup(c, "DBInstanceId"); err != nil {
+		return nil, 0, 0, err
+	}
+	if size, err = intParam(c, "PageSize", 30, minSize, 100); err != nil {
+		return nil, 0, 0, err
+	}
+	if number, err = intParam(c, "PageNumber", 1, 1, 1<<30); err != nil {
+		return nil, 0, 0, err
+	}
+	return inst, size, number, nil
+}
+
 // page returns the slice of n items that the page shows, as [from, to).
 func page(n, size, number int) (from, to int) {
 	from = min(n, (number-1)*size)
@@ -143,15 +158,7 @@ type runtimeProperty struct {
 }
 
 func (f *Fake) describeDatabases(c *call) (any, *apiError) {
-	inst, err := f.lookup(c, "DBInstanceId")
-	if err != nil {
-		return nil, err
-	}
-	size, err := intParam(c, "PageSize", 30, 1, 100)
-	if err != nil {
-		return nil, err
-	}
-	number, err := intParam(c, "PageNumber", 1, 1, 1<<30)
+	inst, size, number, err := f.pagedLookup(c, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -229,15 +236,7 @@ func timeParam(c *call, name string) (time.Time, *apiError) {
 }
 
 func (f *Fake) describeBackups(c *call) (any, *apiError) {
-	inst, err := f.lookup(c, "DBInstanceId")
-	if err != nil {
-		return nil, err
-	}
-	size, err := intParam(c, "PageSize", 30, 30, 100)
-	if err != nil {
-		return nil, err
-	}
-	number, err := intParam(c, "PageNumber", 1, 1, 1<<30)
+	inst, size, number, err := f.pagedLookup(c, 30)
 	if err != nil {
 		return nil, err
 	}

@@ -21,6 +21,13 @@ func copyReq() *copydb.CopyDatabaseBetweenInstancesRequest {
 	}
 }
 
+// policyQuery returns the query of a correctly signed DescribeBackupPolicy
+// of rm-src.
+func policyQuery(clk *testClock) string {
+	v := params("DescribeBackupPolicy", clk.Now(), map[string]string{"DBInstanceId": "rm-src"})
+	return encodeParams(signed("POST", v, AccessKeySecret))
+}
+
 // TestFaultAnswers checks what each kind of fault answers, by hand-built
 // requests.
 func TestFaultAnswers(t *testing.T) {
@@ -56,8 +63,7 @@ func TestFaultAnswers(t *testing.T) {
 			t.Parallel()
 			f, clk := newFake(t)
 			f.InjectFault(tc.fault)
-			v := signed("POST", params("DescribeBackupPolicy", clk.Now(), map[string]string{"DBInstanceId": "rm-src"}), AccessKeySecret)
-			w := serve(f, "POST", encodeParams(v), "")
+			w := serve(f, "POST", policyQuery(clk), "")
 			if w.Code != tc.wantStatus || w.Header().Get("Content-Type") != tc.wantType || !strings.Contains(w.Body.String(), tc.wantBody) {
 				t.Errorf("got %d %q %s\nwant %d %q containing %s", w.Code, w.Header().Get("Content-Type"), w.Body,
 					tc.wantStatus, tc.wantType, tc.wantBody)
@@ -66,8 +72,7 @@ func TestFaultAnswers(t *testing.T) {
 				t.Errorf("Retry-After = %q, want %q", got, tc.wantRetry)
 			}
 			// The fault is used up: the next request is answered normally.
-			v = signed("POST", params("DescribeBackupPolicy", clk.Now(), map[string]string{"DBInstanceId": "rm-src"}), AccessKeySecret)
-			if w := serve(f, "POST", encodeParams(v), ""); w.Code != 200 {
+			if w := serve(f, "POST", policyQuery(clk), ""); w.Code != 200 {
 				t.Errorf("second request: %d %s", w.Code, w.Body)
 			}
 		})
@@ -134,8 +139,7 @@ func TestHTTPClientContextDone(t *testing.T) {
 	f, clk := newFake(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	v := signed("POST", params("DescribeBackupPolicy", clk.Now(), map[string]string{"DBInstanceId": "rm-src"}), AccessKeySecret)
-	req, _ := http.NewRequestWithContext(ctx, "POST", "https://rds.aliyuncs.com/?"+encodeParams(v), nil)
+	req, _ := http.NewRequestWithContext(ctx, "POST", "https://rds.aliyuncs.com/?"+policyQuery(clk), nil)
 	_, err := f.HTTPClient().Do(req)
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("error = %v, want context.Canceled", err)
@@ -151,8 +155,7 @@ func TestHTTPClientDrop(t *testing.T) {
 	t.Parallel()
 	f, clk := newFake(t)
 	f.InjectFault(Fault{Drop: true})
-	v := signed("POST", params("DescribeBackupPolicy", clk.Now(), map[string]string{"DBInstanceId": "rm-src"}), AccessKeySecret)
-	req, _ := http.NewRequest("POST", "https://rds.aliyuncs.com/?"+encodeParams(v), nil)
+	req, _ := http.NewRequest("POST", "https://rds.aliyuncs.com/?"+policyQuery(clk), nil)
 	if _, err := f.HTTPClient().Do(req); !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("error = %v, want io.ErrUnexpectedEOF", err)
 	}
@@ -191,11 +194,10 @@ func TestServeHTTPDropWithoutHijacker(t *testing.T) {
 	t.Parallel()
 	f, clk := newFake(t)
 	f.InjectFault(Fault{Drop: true})
-	v := signed("POST", params("DescribeBackupPolicy", clk.Now(), map[string]string{"DBInstanceId": "rm-src"}), AccessKeySecret)
 	defer func() {
 		if r := recover(); r != http.ErrAbortHandler {
 			t.Errorf("recovered %v, want http.ErrAbortHandler", r)
 		}
 	}()
-	f.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/?"+encodeParams(v), nil))
+	f.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/?"+policyQuery(clk), nil))
 }
