@@ -171,7 +171,7 @@ func (inst Instance) withDefaults() Instance {
 	}
 	def(&inst.Engine, "SQLServer")
 	def(&inst.EngineVersion, "2016_std_ha")
-	def(&inst.RegionID, "cn-hangzhou")
+	def(&inst.RegionID, Region)
 	def(&inst.ZoneID, inst.RegionID+"-h")
 	def(&inst.NetworkType, "VPC")
 	def(&inst.Status, "Running")
