@@ -125,7 +125,9 @@ type PreflightReport struct {
 	// Databases are the databases to copy, sorted by source name.
 	Databases []DatabaseCopy
 	// NeededBytes is the space the copy needs on the target, -1 when
-	// unknown; NeededEstimate says how it was found.
+	// unknown; NeededEstimate says how it was found. When databases to copy
+	// are missing on the source, it is the sum of those found, set only
+	// when that alone exceeds the free space.
 	NeededBytes    int64
 	NeededEstimate StorageEstimate
 	// FreeBytes is the target's free space (storage minus used), -1 when
@@ -501,21 +503,30 @@ func (p *preflight) checkStorage() {
 	if dst != nil {
 		r.FreeBytes = dst.FreeBytes()
 	}
-	if r.SourceDatabases != nil {
-		all := len(r.Databases) > 0
+	// lowerBound: some databases to copy are missing on the source (a
+	// violation of its own), but those found have known sizes: their sum is
+	// a floor of the need, enough to prove a shortfall, never to clear one.
+	lowerBound := false
+	if r.SourceDatabases != nil && len(r.Databases) > 0 {
+		known, complete := true, true
 		var sum int64
 		for _, d := range r.Databases {
-			if d.SizeBytes < 0 {
-				all = false
-				break
+			switch {
+			case !p.foundOnSource(d.Source):
+				complete = false
+			case d.SizeBytes < 0:
+				known = false
+			default:
+				sum += d.SizeBytes
 			}
-			sum += d.SizeBytes
 		}
 		switch {
-		case all:
+		case known && complete:
 			r.NeededBytes, r.NeededEstimate = sum, EstimateDatabaseSizes
 		case src != nil && src.UsedBytes >= 0 && p.copiesEverything():
 			r.NeededBytes, r.NeededEstimate = src.UsedBytes, EstimateSourceUsed
+		case known && r.FreeBytes >= 0 && sum >= r.FreeBytes:
+			r.NeededBytes, r.NeededEstimate, lowerBound = sum, EstimateDatabaseSizes, true
 		}
 	}
 	switch {
@@ -526,12 +537,21 @@ func (p *preflight) checkStorage() {
 	case r.FreeBytes < 0:
 		p.warn("storage not checked: the target's storage or used space is not reported")
 	case r.NeededBytes >= r.FreeBytes:
-		p.violate(ConditionStorage, ErrStorageLimitExceeded, nil, "the copy needs %d bytes (%s), target instance %s has %d bytes free",
-			r.NeededBytes, r.NeededEstimate, dst.DBInstanceID, r.FreeBytes)
+		atLeast := ""
+		if lowerBound {
+			atLeast = "at least "
+		}
+		p.violate(ConditionStorage, ErrStorageLimitExceeded, nil, "the copy needs %s%d bytes (%s), target instance %s has %d bytes free",
+			atLeast, r.NeededBytes, r.NeededEstimate, dst.DBInstanceID, r.FreeBytes)
 	}
 	if r.NeededEstimate == EstimateDatabaseSizes && (p.req.BackupID != "" || !p.req.RestoreTime.IsZero()) {
 		p.warn("database sizes are today's: the databases in the backup may be larger or smaller")
 	}
+}
+
+// foundOnSource reports whether the source lists the database.
+func (p *preflight) foundOnSource(name string) bool {
+	return slices.ContainsFunc(p.r.SourceDatabases, func(d Database) bool { return d.Name == name })
 }
 
 // copiesEverything reports whether the request copies every user database of
