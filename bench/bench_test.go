@@ -2,6 +2,7 @@ package bench_test
 
 import (
 	"context"
+	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -177,7 +178,43 @@ func BenchmarkCallInMemory(b *testing.B) {
 			runSerial(b, s, c.new(b, s.endpoint, s.rt))
 		})
 	}
+	b.Run("client=none", inMemoryBaseline)
 }
+
+// inMemoryBaseline (client=none) sends one prebuilt signed request through
+// the same in-memory transport and handler, with no client at all. It is the
+// share of every CallInMemory number that is not the client's: subtract it to
+// get a client's own cost.
+func inMemoryBaseline(b *testing.B) {
+	{
+		s := inMemory()
+		var req *http.Request
+		capture := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			req = r
+			return s.rt.RoundTrip(r)
+		})
+		if _, err := newFloor(b, s.endpoint, capture)(context.Background()); err != nil || req == nil {
+			b.Fatalf("preparing the request: %v", err)
+		}
+		call := func(context.Context) (string, error) {
+			resp, err := s.rt.RoundTrip(req)
+			if err != nil {
+				return "", err
+			}
+			defer resp.Body.Close()
+			var out struct {
+				RequestID string `json:"RequestId"`
+			}
+			err = json.NewDecoder(resp.Body).Decode(&out)
+			return out.RequestID, err
+		}
+		runSerial(b, s, call)
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // BenchmarkCallParallel: GOMAXPROCS goroutines share one client over loopback.
 func BenchmarkCallParallel(b *testing.B) {
