@@ -158,19 +158,17 @@ type Client struct {
 type Option func(*settings) error
 
 type settings struct {
-	endpoint   string
-	region     string
-	creds      CredentialsProvider
-	http       HTTPClient
-	retry      *RetryPolicy
-	format     Format
-	userAgent  string
-	logger     *slog.Logger
-	now        func() time.Time
-	nonce      func() (string, error)
-	jitter     func(n int64) int64
-	setFormat  bool
-	setRetries bool
+	endpoint  string
+	region    string
+	creds     CredentialsProvider
+	http      HTTPClient
+	retry     *RetryPolicy
+	format    Format
+	userAgent string
+	logger    *slog.Logger
+	now       func() time.Time
+	nonce     func() (string, error)
+	jitter    func(n int64) int64
 }
 
 // New returns a client. Without options it signs with
@@ -218,8 +216,8 @@ func New(opts ...Option) (*Client, error) {
 		userAgent: "copydb/" + Version + " (Go)",
 		logger:    s.logger,
 		now:       s.now,
-		nonce:     s.nonce,
-		jitter:    s.jitter,
+		nonce:     newNonce,
+		jitter:    mrand.Int64N,
 	}
 	if c.creds == nil {
 		c.creds = DefaultCredentials()
@@ -238,12 +236,6 @@ func New(opts ...Option) (*Client, error) {
 	}
 	if c.now == nil {
 		c.now = time.Now
-	}
-	if c.nonce == nil {
-		c.nonce = newNonce
-	}
-	if c.jitter == nil {
-		c.jitter = mrand.Int64N
 	}
 	return c, nil
 }

@@ -226,9 +226,6 @@ func (e *APIError) Is(target error) bool {
 	return false
 }
 
-// Throttled reports whether the service refused the request for its rate.
-func (e *APIError) throttled() bool { return errors.Is(e, ErrThrottled) }
-
 // oneLine folds line breaks and other control characters into spaces.
 func oneLine(s string) string {
 	if !strings.ContainsFunc(s, isControl) {
