@@ -361,7 +361,7 @@ type TransportError struct {
 
 // Error returns the method, host and cause in one line.
 func (e *TransportError) Error() string {
-	return "copydb: " + e.Method + " https://" + e.Host + "/: " + oneLine(e.Err.Error())
+	return "copydb: " + e.Method + " " + e.Host + ": " + oneLine(e.Err.Error())
 }
 
 // Unwrap returns the underlying error.
