@@ -145,7 +145,9 @@ func TestFaultMatrix(t *testing.T) {
 		}
 	}
 	apiErr := func(status int, code string) func(int, http.ResponseWriter, *http.Request) {
-		return func(_ int, w http.ResponseWriter, _ *http.Request) { writeJSON(w, status, apiErrorBody(code, "the service says no")) }
+		return func(_ int, w http.ResponseWriter, _ *http.Request) {
+			writeJSON(w, status, apiErrorBody(code, "the service says no"))
+		}
 	}
 
 	type env struct {
@@ -283,7 +285,7 @@ func TestFaultMatrix(t *testing.T) {
 			wantRequests: 1, wantIs: []error{ErrOutcomeUnknown},
 		},
 		{
-			name: "server answers after the deadline",
+			name:    "server answers after the deadline",
 			handler: func(int, http.ResponseWriter, *http.Request) { t.Error("replaced in setup") },
 			setup: func(t *testing.T, e *env) {
 				mc := newManualCtx()
@@ -342,8 +344,8 @@ func TestFaultMatrix(t *testing.T) {
 			wantRequests: 0, wantIs: []error{context.Canceled}, wantNotIs: []error{ErrOutcomeUnknown},
 		},
 		{
-			name:    "nonce reused is not retried",
-			handler: apiErr(400, "SignatureNonceUsed"),
+			name:         "nonce reused is not retried",
+			handler:      apiErr(400, "SignatureNonceUsed"),
 			wantRequests: 1, wantCode: "SignatureNonceUsed", wantStatus: 400, wantNotIs: []error{ErrOutcomeUnknown},
 		},
 		{
