@@ -170,15 +170,19 @@ func TestPreflightConditions(t *testing.T) {
 			detail:  "is Restoring",
 		},
 		{
-			name:    "source database missing",
-			req:     func(r *copydb.CopyDatabaseBetweenInstancesRequest) { r.DBNames = map[string]string{"Sales": "sales_copy"} },
+			name: "source database missing",
+			req: func(r *copydb.CopyDatabaseBetweenInstancesRequest) {
+				r.DBNames = map[string]string{"Sales": "sales_copy"}
+			},
 			want:    []cond{{copydb.ConditionSourceDatabase, copydb.ErrSourceDatabaseNotFound}},
 			service: copydb.ErrSourceDatabaseNotFound,
 			detail:  `the source has "sales"`,
 		},
 		{
-			name:    "tde",
-			setup:   func(f *copydbtest.Fake) { f.AddDatabase(srcID, copydbtest.Database{Name: "sales", SizeBytes: 1 << 30, TDE: true}) },
+			name: "tde",
+			setup: func(f *copydbtest.Fake) {
+				f.AddDatabase(srcID, copydbtest.Database{Name: "sales", SizeBytes: 1 << 30, TDE: true})
+			},
 			want:    []cond{{copydb.ConditionTDE, copydb.ErrInvalidRequest}},
 			service: copydb.ErrInvalidRequest,
 		},
