@@ -193,11 +193,11 @@ func (c *Client) DescribeDBInstanceAttribute(ctx context.Context, instanceID str
 	if err := c.call(ctx, ActionDescribeDBInstanceAttribute, params, creds, true, out); err != nil {
 		return nil, err
 	}
-	if len(out.Items) == 0 {
+	if len(out.Items.DBInstanceAttribute) == 0 {
 		return nil, &APIError{Action: ActionDescribeDBInstanceAttribute, Code: "InvalidDBInstanceId.NotFound",
 			Message: "the answer lists no instance", RequestID: out.RequestID, StatusCode: 200, Attempts: 1}
 	}
-	w := out.Items[0]
+	w := out.Items.DBInstanceAttribute[0]
 	a := &DBInstanceAttribute{
 		DBInstanceID:    w.DBInstanceID,
 		Engine:          w.Engine,
@@ -240,7 +240,7 @@ func (c *Client) DescribeDatabases(ctx context.Context, instanceID string) ([]Da
 		if err := c.call(ctx, ActionDescribeDatabases, params, creds, true, out); err != nil {
 			return nil, err
 		}
-		for _, w := range out.Databases {
+		for _, w := range out.Databases.Database {
 			dbs = append(dbs, Database{
 				Name:             w.DBName,
 				Status:           w.DBStatus,
@@ -250,7 +250,7 @@ func (c *Client) DescribeDatabases(ctx context.Context, instanceID string) ([]Da
 				SizeBytes:        w.RuntimeInfo.sizeBytes(),
 			})
 		}
-		if len(out.Databases) < describePageSize {
+		if len(out.Databases.Database) < describePageSize {
 			return dbs, nil
 		}
 	}
@@ -290,7 +290,7 @@ func (c *Client) DescribeBackups(ctx context.Context, req *DescribeBackupsReques
 		if err := c.call(ctx, ActionDescribeBackups, params, creds, true, out); err != nil {
 			return nil, err
 		}
-		for _, w := range out.Backups {
+		for _, w := range out.Items.Backup {
 			b := Backup{
 				BackupID:     w.BackupID,
 				DBInstanceID: w.DBInstanceID,
@@ -310,7 +310,7 @@ func (c *Client) DescribeBackups(ctx context.Context, req *DescribeBackupsReques
 			}
 			backups = append(backups, b)
 		}
-		if len(out.Backups) < describePageSize {
+		if len(out.Items.Backup) < describePageSize {
 			return backups, nil
 		}
 	}
@@ -374,26 +374,11 @@ func parseServiceTime(s string) time.Time {
 // service writes some numbers as strings and may change its mind.
 
 type attributeAnswer struct {
-	RequestID string          `json:"RequestId" xml:"RequestId"`
-	Items     []attributeWire `json:"-" xml:"Items>DBInstanceAttribute"`
+	RequestID string `json:"RequestId" xml:"RequestId"`
+	Items     struct{ DBInstanceAttribute []attributeWire }
 }
 
 func (a *attributeAnswer) requestID() string { return a.RequestID }
-
-// UnmarshalJSON reads Items.DBInstanceAttribute.
-func (a *attributeAnswer) UnmarshalJSON(b []byte) error {
-	var w struct {
-		RequestID string `json:"RequestId"`
-		Items     struct {
-			DBInstanceAttribute []attributeWire
-		}
-	}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	a.RequestID, a.Items = w.RequestID, w.Items.DBInstanceAttribute
-	return nil
-}
 
 type attributeWire struct {
 	DBInstanceID        string `json:"DBInstanceId" xml:"DBInstanceId"`
@@ -412,26 +397,11 @@ type attributeWire struct {
 }
 
 type databasesAnswer struct {
-	RequestID string         `json:"RequestId" xml:"RequestId"`
-	Databases []databaseWire `json:"-" xml:"Databases>Database"`
+	RequestID string `json:"RequestId" xml:"RequestId"`
+	Databases struct{ Database []databaseWire }
 }
 
 func (a *databasesAnswer) requestID() string { return a.RequestID }
-
-// UnmarshalJSON reads Databases.Database.
-func (a *databasesAnswer) UnmarshalJSON(b []byte) error {
-	var w struct {
-		RequestID string `json:"RequestId"`
-		Databases struct {
-			Database []databaseWire
-		}
-	}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	a.RequestID, a.Databases = w.RequestID, w.Databases.Database
-	return nil
-}
 
 type databaseWire struct {
 	DBName           string
@@ -549,26 +519,11 @@ func (r *runtimeInfo) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error
 }
 
 type backupsAnswer struct {
-	RequestID string       `json:"RequestId" xml:"RequestId"`
-	Backups   []backupWire `json:"-" xml:"Items>Backup"`
+	RequestID string `json:"RequestId" xml:"RequestId"`
+	Items     struct{ Backup []backupWire }
 }
 
 func (a *backupsAnswer) requestID() string { return a.RequestID }
-
-// UnmarshalJSON reads Items.Backup.
-func (a *backupsAnswer) UnmarshalJSON(b []byte) error {
-	var w struct {
-		RequestID string `json:"RequestId"`
-		Items     struct {
-			Backup []backupWire
-		}
-	}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	a.RequestID, a.Backups = w.RequestID, w.Items.Backup
-	return nil
-}
 
 type backupWire struct {
 	BackupID        string `json:"BackupId" xml:"BackupId"`

@@ -335,20 +335,14 @@ func (p *preflight) readRestoreSource(ctx context.Context) error {
 // check evaluates every condition on the facts read.
 func (p *preflight) check() {
 	src, dst, req := p.r.Source, p.r.Target, p.req
-	for _, x := range []struct {
-		role string
-		a    *DBInstanceAttribute
-	}{{"source", src}, {"target", dst}} {
-		if x.a == nil {
-			continue
+	p.eachInstance(func(role string, a *DBInstanceAttribute) {
+		if !strings.EqualFold(a.Engine, "SQLServer") {
+			p.violate(ConditionEngine, ErrUnsupportedEngine, nil, "%s instance %s runs %s: only SQL Server instances can copy databases", role, a.DBInstanceID, orUnknown(a.Engine))
 		}
-		if !strings.EqualFold(x.a.Engine, "SQLServer") {
-			p.violate(ConditionEngine, ErrUnsupportedEngine, nil, "%s instance %s runs %s: only SQL Server instances can copy databases", x.role, x.a.DBInstanceID, orUnknown(x.a.Engine))
+		if a.ReadOnly() {
+			p.violate(ConditionEngine, ErrUnsupportedEngine, nil, "%s instance %s is a read-only instance: only primary instances can copy databases", role, a.DBInstanceID)
 		}
-		if x.a.ReadOnly() {
-			p.violate(ConditionEngine, ErrUnsupportedEngine, nil, "%s instance %s is a read-only instance: only primary instances can copy databases", x.role, x.a.DBInstanceID)
-		}
-	}
+	})
 	if src != nil && dst != nil {
 		if src.MajorVersion() != dst.MajorVersion() {
 			p.violate(ConditionVersion, ErrVersionMismatch, nil, "source %s is version %s, target %s is version %s: the versions must be the same",
@@ -367,20 +361,14 @@ func (p *preflight) check() {
 		}
 	}
 	p.checkVersionSupport()
-	for _, x := range []struct {
-		role string
-		a    *DBInstanceAttribute
-	}{{"source", src}, {"target", dst}} {
-		if x.a == nil {
-			continue
+	p.eachInstance(func(role string, a *DBInstanceAttribute) {
+		if a.Status != "Running" {
+			p.violate(ConditionState, ErrIncorrectInstanceState, nil, "%s instance %s is %s: it must be Running", role, a.DBInstanceID, orUnknown(a.Status))
 		}
-		if x.a.Status != "Running" {
-			p.violate(ConditionState, ErrIncorrectInstanceState, nil, "%s instance %s is %s: it must be Running", x.role, x.a.DBInstanceID, orUnknown(x.a.Status))
+		if !a.Unlocked() {
+			p.violate(ConditionState, ErrIncorrectInstanceState, nil, "%s instance %s is locked (%s)", role, a.DBInstanceID, a.LockMode)
 		}
-		if !x.a.Unlocked() {
-			p.violate(ConditionState, ErrIncorrectInstanceState, nil, "%s instance %s is locked (%s)", x.role, x.a.DBInstanceID, x.a.LockMode)
-		}
-	}
+	})
 	p.checkDatabases()
 	if req.BackupID != "" && src != nil {
 		p.checkBackup()
@@ -389,6 +377,16 @@ func (p *preflight) check() {
 		p.checkCovering()
 	}
 	p.checkStorage()
+}
+
+// eachInstance calls fn for the source, then the target, when read.
+func (p *preflight) eachInstance(fn func(role string, a *DBInstanceAttribute)) {
+	if p.r.Source != nil {
+		fn("source", p.r.Source)
+	}
+	if p.r.Target != nil {
+		fn("target", p.r.Target)
+	}
 }
 
 // checkVersionSupport warns about versions the operation's reference page

@@ -436,3 +436,29 @@ func TestPreflightReadFailureEndsIt(t *testing.T) {
 		t.Errorf("report = %+v, want the facts read so far and no violation", report)
 	}
 }
+
+func TestPreflightSameInXML(t *testing.T) {
+	t.Parallel()
+	fx := newFixture(t)
+	fx.fake.AddDatabase(dstID, copydbtest.Database{Name: "sales_copy", SizeBytes: 5 << 20})
+	req := copyReq()
+	req.BackupID = "1001"
+	xmlClient, err := fx.fake.Client(copydb.WithFormat(copydb.FormatXML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromJSON, errJSON := fx.client.Preflight(context.Background(), req)
+	fromXML, errXML := xmlClient.Preflight(context.Background(), req)
+	fromJSON.Violations, fromXML.Violations = nil, nil // compared through the errors below
+	if diff := cmp.Diff(fromJSON, fromXML); diff != "" {
+		t.Errorf("reports differ (-json +xml):\n%s", diff)
+	}
+	if errJSON == nil || errXML == nil || errJSON.Error() != errXML.Error() {
+		t.Errorf("errors differ: %v / %v", errJSON, errXML)
+	}
+	for _, r := range fx.fake.Requests()[len(fx.fake.Requests())/2:] {
+		if r.Format != "XML" {
+			t.Errorf("%s sent with Format %q", r.Action, r.Format)
+		}
+	}
+}
