@@ -119,27 +119,9 @@ func main() {
 		fmt.Fprintln(os.Stderr, "ratios: no benchmark lines with /client= on stdin")
 		os.Exit(1)
 	}
-	// ratio divides copydb's median by other's. With own set, the median of
-	// client=none (the shared transport and handler without a client) is
-	// first taken off both, leaving each client's own cost.
+	// ratio divides copydb's median by other's (see ratioOf).
 	ratio := func(bench, metric, other string, own bool) (float64, bool) {
-		m := ns
-		if metric == "allocs/op" {
-			m = allocs
-		}
-		a, ok1 := m.median(bench, "copydb")
-		b, ok2 := m.median(bench, other)
-		if own {
-			z, ok := m.median(bench, "none")
-			if !ok {
-				return 0, false
-			}
-			a, b = a-z, b-z
-		}
-		if !ok1 || !ok2 || b <= 0 {
-			return 0, false
-		}
-		return a / b, true
+		return ratioOf(ns, allocs, bench, metric, "copydb", other, own)
 	}
 	cell := func(v float64, ok bool) string {
 		if !ok {
@@ -149,7 +131,7 @@ func main() {
 	}
 
 	fmt.Printf("Ratios of medians (%d runs each; below 1 means copydb is cheaper)\n\n", runs)
-	fmt.Printf("%-19s %-10s %13s %11s\n", "benchmark", "metric", "copydb/floor", "copydb/sdk")
+	fmt.Printf("%-19s %-10s %13s %11s %10s\n", "benchmark", "metric", "copydb/floor", "copydb/sdk", "floor/sdk")
 	for _, b := range order {
 		for _, own := range []bool{false, true} {
 			if _, ok := ns.median(b, "none"); own && !ok {
@@ -162,11 +144,13 @@ func main() {
 			for _, metric := range []string{"sec/op", "allocs/op"} {
 				f, okf := ratio(b, metric, "floor", own)
 				s, oks := ratio(b, metric, "sdk", own)
-				fmt.Printf("%-19s %-10s %13s %11s\n", name, metric, cell(f, okf), cell(s, oks))
+				fs, okfs := ratioOf(ns, allocs, b, metric, "floor", "sdk", own)
+				fmt.Printf("%-19s %-10s %13s %11s %10s\n", name, metric, cell(f, okf), cell(s, oks), cell(fs, okfs))
 			}
 		}
 	}
 	fmt.Println("\n(own) takes the client=none baseline, the shared in-memory transport and handler, off both sides.")
+	fmt.Println("floor/sdk is where the hand-written floor itself lands against the SDK in the same setup.")
 
 	fmt.Printf("\nTargets\n\n")
 	for _, t := range targets {
@@ -186,6 +170,29 @@ func main() {
 		fmt.Printf("\nStripped binaries (-trimpath -ldflags=\"-s -w\"): net/http %s, copydb %s, sdk %s\n",
 			mib(*sizeNet), mib(*sizeCopydb), mib(*sizeSDK))
 	}
+}
+
+// ratioOf divides client's median by other's. With own set, the median of
+// client=none (the shared transport and handler without a client) is first
+// taken off both, leaving each client's own cost.
+func ratioOf(ns, allocs samples, bench, metric, client, other string, own bool) (float64, bool) {
+	m := ns
+	if metric == "allocs/op" {
+		m = allocs
+	}
+	a, ok1 := m.median(bench, client)
+	b, ok2 := m.median(bench, other)
+	if own {
+		z, ok := m.median(bench, "none")
+		if !ok {
+			return 0, false
+		}
+		a, b = a-z, b-z
+	}
+	if !ok1 || !ok2 || b <= 0 {
+		return 0, false
+	}
+	return a / b, true
 }
 
 // verdict says whether r is within limit and, if not, by how much it misses.
