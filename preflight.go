@@ -531,7 +531,7 @@ func (p *preflight) checkStorage() {
 	case src == nil || dst == nil || r.SourceDatabases == nil:
 		// An instance could not be read: that violation says enough.
 	case r.NeededBytes < 0:
-		p.warn("storage not checked: the service reports no size for every database to copy, and the request does not copy every database of the source")
+		p.warn("storage not checked: the space needed is unknown (not every database to copy was found with a reported size, and the request does not copy every database of the source)")
 	case r.FreeBytes < 0:
 		p.warn("storage not checked: the target's storage or used space is not reported")
 	case r.NeededBytes >= r.FreeBytes:
