@@ -44,8 +44,9 @@ func demoDBNames() map[string]string {
 // instances of one region (in different zones, which the copy allows), the
 // source with the demo databases and a backup of them, the target with a
 // database of its own.
-func newDemoFake(now func() time.Time, copyDuration time.Duration) *copydbtest.Fake {
-	f := copydbtest.New(copydbtest.WithClock(now), copydbtest.WithCopyDuration(copyDuration))
+// Tests add options, such as credentials.
+func newDemoFake(now func() time.Time, copyDuration time.Duration, opts ...copydbtest.Option) *copydbtest.Fake {
+	f := copydbtest.New(append([]copydbtest.Option{copydbtest.WithClock(now), copydbtest.WithCopyDuration(copyDuration)}, opts...)...)
 	f.AddInstance(copydbtest.Instance{
 		ID: demoSource, EngineVersion: "2016_std_ha", RegionID: "cn-hangzhou", ZoneID: "cn-hangzhou-h",
 		NetworkType: "VPC", StorageGB: 100, BackupRetentionDays: 7,

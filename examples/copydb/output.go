@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -166,6 +167,9 @@ func (j *job) printReport(r *copydb.PreflightReport) {
 	switch r.NeededEstimate {
 	case copydb.EstimateDatabaseSizes:
 		needed = formatBytes(r.NeededBytes) + " (the sum of the databases' sizes)"
+		if slices.ContainsFunc(r.Databases, func(d copydb.DatabaseCopy) bool { return d.SizeBytes < 0 }) {
+			needed = "at least " + formatBytes(r.NeededBytes) + " (the sum of the sizes known)"
+		}
 	case copydb.EstimateSourceUsed:
 		needed = formatBytes(r.NeededBytes) + " (the source's used space: every database is copied)"
 	}

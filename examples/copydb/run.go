@@ -43,6 +43,9 @@ type env struct {
 	// run chose. nil means copydb.New. Tests return a client wired to a
 	// copydbtest fake.
 	newClient func(opts ...copydb.Option) (*copydb.Client, error)
+	// creds are the credentials of real use. nil means
+	// copydb.DefaultCredentials().
+	creds copydb.CredentialsProvider
 	// demoCopyDuration is how long the demo fake's copy stays Creating; 0
 	// means demoDefaultCopyDuration.
 	demoCopyDuration time.Duration
@@ -280,7 +283,8 @@ func (j *job) run(ctx context.Context) int {
 			return j.finish(exitFailed, "failed", fmt.Errorf("starting the demo: %w", err))
 		}
 		j.textf("copydb demo: this runs against the built-in fake of the RDS service (package copydbtest),\n")
-		j.textf("in this process. No cloud account is used and nothing real is touched.\n\n")
+		j.textf("in this process. No cloud account is used and nothing real is touched.\n")
+		j.textf("To copy for real, give -source, -target and -db (see copydb -h).\n\n")
 		if cfg.json {
 			fmt.Fprintln(j.stderr, "copydb demo: running against the built-in fake service; nothing real is touched")
 		}
@@ -330,7 +334,7 @@ func (j *job) request() (*copydb.CopyDatabaseBetweenInstancesRequest, error) {
 		req.RestoreTime = t.UTC()
 		j.res.RestoreTime = req.RestoreTime.Format(time.RFC3339)
 	}
-	if req.DBInstanceID == req.TargetDBInstanceID {
+	if strings.EqualFold(req.DBInstanceID, req.TargetDBInstanceID) {
 		return nil, fmt.Errorf("-source and -target are both %s: the target must be another instance", req.DBInstanceID)
 	}
 	return req, nil
@@ -339,7 +343,10 @@ func (j *job) request() (*copydb.CopyDatabaseBetweenInstancesRequest, error) {
 // realClient makes the client for the real service, after checking that
 // credentials can be found.
 func (j *job) realClient(ctx context.Context, logger *slog.Logger) (*copydb.Client, error) {
-	provider := copydb.DefaultCredentials()
+	provider := j.env.creds
+	if provider == nil {
+		provider = copydb.DefaultCredentials()
+	}
 	creds, err := provider.Credentials(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("no usable credentials: %w", err)
@@ -524,4 +531,3 @@ func (j *job) finish(code int, outcome string, err error) int {
 	j.printSummary(code, outcome, err)
 	return code
 }
-
