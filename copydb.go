@@ -167,8 +167,6 @@ type settings struct {
 	userAgent string
 	logger    *slog.Logger
 	now       func() time.Time
-	nonce     func() (string, error)
-	jitter    func(n int64) int64
 }
 
 // New returns a client. Without options it signs with

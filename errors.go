@@ -119,6 +119,8 @@ var codeSentinels = map[string]error{
 	"InvalidInstanceVersion":                 ErrVersionMismatch,
 	"IncorrectMinorVersion":                  ErrVersionMismatch,
 	"InvalidInstancesRegion.Malformed":       ErrRegionMismatch,
+	"InvalidNetworkType.Mismatch":            ErrNetworkTypeMismatch, // copydbtest's code; the service documents none
+	"IncorrectDBState":                       ErrIncorrectInstanceState,
 	"InvalidBackupSetID":                     ErrBackupNotFound,
 	"InvalidBackupIdOrRestoreTime.NotFound":  ErrBackupNotFound,
 	"InvalidRestoreTimeSpecified":            ErrRestoreTimeOutOfRange,
