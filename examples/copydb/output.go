@@ -14,7 +14,7 @@ import (
 
 // result is the -json output: one object with everything the run found.
 type result struct {
-	Mode        string            `json:"mode"` // demo, demo-dry-run, copy or dry-run
+	Mode        string            `json:"mode"` // demo, demo-dry-run, copy, dry-run, or invalid for a usage error
 	Source      string            `json:"source"`
 	Target      string            `json:"target"`
 	Region      string            `json:"region,omitempty"`
@@ -237,9 +237,13 @@ func (j *job) printSummary(code int, outcome string, err error) {
 	case "failed":
 		line = "Failed before the copy was sent: nothing was copied."
 	case "wait-failed":
-		line = fmt.Sprintf("The copy was accepted, but the wait ended after %s before it finished: check %s.", elapsed, dst)
+		line = fmt.Sprintf("The copy was accepted, but the wait ended after %s before it finished.%s", elapsed, j.lastSeen())
 	case "unknown":
-		line = fmt.Sprintf("Outcome unknown: the copy may have been accepted. Check the databases of %s before sending it again.", dst)
+		sends := "it was sent once"
+		if j.res.Copy != nil && j.res.Copy.Attempts > 1 {
+			sends = fmt.Sprintf("it was sent %d times and the databases did not appear in between", j.res.Copy.Attempts)
+		}
+		line = fmt.Sprintf("Outcome unknown: the copy may have been accepted (%s). Check the databases of %s before sending it again.", sends, dst)
 	case "interrupted":
 		line = j.interruptedLine(elapsed)
 	}
@@ -253,12 +257,24 @@ func (j *job) interruptedLine(elapsed string) string {
 	if len(j.res.Databases) == 0 {
 		return fmt.Sprintf("Interrupted after %s: the copy may have been sent. Check the databases of %s before sending it again.", elapsed, j.res.Target)
 	}
+	goesOn := "goes on at the service"
+	if j.cfg.demo {
+		goesOn = "would go on at the service (the demo's fake ends with this process)"
+	}
+	return fmt.Sprintf("Interrupted after %s: the copy was accepted and %s.%s", elapsed, goesOn, j.lastSeen())
+}
+
+// lastSeen lists the states of the last poll: " Last seen on rm-...: sales
+// Creating, hr Running.", or "" before any poll.
+func (j *job) lastSeen() string {
+	if len(j.res.Databases) == 0 {
+		return ""
+	}
 	var parts []string
 	for _, d := range j.res.Databases {
-		parts = append(parts, d.Target+" "+orDash(d.Status))
+		parts = append(parts, d.Target+" "+stateText(d.Status))
 	}
-	return fmt.Sprintf("Interrupted after %s: the copy was accepted and goes on at the service. Last seen on %s: %s.",
-		elapsed, j.res.Target, strings.Join(parts, ", "))
+	return fmt.Sprintf(" Last seen on %s: %s.", j.res.Target, strings.Join(parts, ", "))
 }
 
 // textf prints to stdout unless the output is JSON.
@@ -279,7 +295,7 @@ func oneLine(err error) string {
 	} else {
 		lines = strings.Split(err.Error(), "\n")
 	}
-	return strings.Join(lines, "; ")
+	return strings.TrimPrefix(strings.Join(lines, "; "), "copydb: ")
 }
 
 func plural(n int, noun string) string {

@@ -130,7 +130,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, e *env) int {
-	cfg, code, ok := parseFlags(args, stderr)
+	cfg, code, ok := parseFlags(args, stdout, stderr)
 	if !ok {
 		return code
 	}
@@ -139,8 +139,9 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, e *en
 }
 
 // parseFlags parses and checks the command line. When ok is false, the
-// caller returns code.
-func parseFlags(args []string, stderr io.Writer) (cfg *config, code int, ok bool) {
+// caller returns code; a usage error found after parsing is also reported
+// as the JSON object on stdout with -json.
+func parseFlags(args []string, stdout, stderr io.Writer) (cfg *config, code int, ok bool) {
 	cfg = &config{}
 	fs := flag.NewFlagSet("copydb", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -171,8 +172,15 @@ func parseFlags(args []string, stderr io.Writer) (cfg *config, code int, ok bool
 		return nil, exitUsage, false
 	}
 	usageErr := func(format string, a ...any) (*config, int, bool) {
-		fmt.Fprintf(stderr, "copydb: "+format+"\n", a...)
-		fmt.Fprintln(stderr, "Run copydb -h for usage.")
+		msg := fmt.Sprintf(format, a...)
+		fmt.Fprintf(stderr, "copydb: %s\nRun copydb -h for usage.\n", msg)
+		if cfg.json {
+			r := &result{Mode: "invalid", DBNames: map[string]string{}, Violations: []violation{}, Warnings: []string{},
+				Source: cfg.source, Target: cfg.target, Outcome: "invalid", Error: msg, ExitCode: exitUsage}
+			if err := writeJSON(stdout, r); err != nil {
+				fmt.Fprintf(stderr, "copydb: writing the result: %v\n", err)
+			}
+		}
 		return nil, exitUsage, false
 	}
 	if fs.NArg() > 0 {

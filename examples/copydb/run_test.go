@@ -20,7 +20,7 @@ func TestExitCodes(t *testing.T) {
 	tests := []struct {
 		name  string
 		args  []string
-		demo  bool                    // run the demo instead of real use
+		demo  bool                     // run the demo instead of real use
 		setup func(f *copydbtest.Fake) // faults and extra catalogue
 		want  int
 		// wantOut and wantErr are substrings of stdout and stderr.
@@ -105,8 +105,9 @@ func TestExitCodes(t *testing.T) {
 				e = demoEnv(c)
 			}
 			o := runTest(t, context.Background(), e, tt.args...)
+			t.Logf("stdout:\n%s\nstderr:\n%s", o.stdout, o.stderr)
 			if o.code != tt.want {
-				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", o.code, tt.want, o.stdout, o.stderr)
+				t.Errorf("exit code %d, want %d", o.code, tt.want)
 			}
 			for _, s := range tt.wantOut {
 				if !strings.Contains(o.stdout, s) {
@@ -173,7 +174,7 @@ func TestInterrupted(t *testing.T) {
 			if o.code != exitInterrupted {
 				t.Fatalf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", o.code, exitInterrupted, o.stdout, o.stderr)
 			}
-			want := "Interrupted after 1s: the copy was accepted and goes on at the service. Last seen on rm-demo-target: hr Creating, inventory Creating, sales Creating. (exit 130)\n"
+			want := "Interrupted after 1s: the copy was accepted and would go on at the service (the demo's fake ends with this process). Last seen on rm-demo-target: hr Creating, inventory Creating, sales Creating. (exit 130)\n"
 			if !strings.HasSuffix(o.stdout, want) {
 				t.Errorf("stdout does not end with\n%q:\n%q", want, o.stdout)
 			}
@@ -229,6 +230,7 @@ func TestJSON(t *testing.T) {
 			},
 			want: exitViolations, outcome: "violations", nViolate: 2},
 		{name: "invalid", args: realArgs("-db", "sales", "-restore-time", "soon", "-json"), want: exitUsage, outcome: "invalid"},
+		{name: "usage", args: []string{"-source", "rm-a", "-json"}, want: exitUsage, outcome: "invalid"},
 		{name: "unknown", args: realArgs("-db", "sales", "-skip-preflight", "-json"),
 			setup: func(f *copydbtest.Fake) {
 				f.InjectFault(copydbtest.Fault{Action: copydb.ActionCopyDatabaseBetweenInstances, Code: "InternalError"})
