@@ -187,7 +187,7 @@ func (j *job) printReport(r *copydb.PreflightReport) {
 	}
 	switch n := len(r.Violations); n {
 	case 0:
-		fmt.Fprintln(j.stdout, "Preflight passed: every condition of the copy holds.")
+		fmt.Fprintln(j.stdout, "Preflight passed: no condition of the copy is violated.")
 	case 1:
 		fmt.Fprintln(j.stdout, "Preflight failed: 1 condition is violated.")
 	default:

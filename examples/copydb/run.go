@@ -100,7 +100,8 @@ on the target instance.
 Without -source and -target (no flags at all, -demo, or only output flags
 such as -json or -v) it runs a demo against the built-in fake of the service
 (package copydbtest) in this process: no cloud account is used and nothing
-real is touched.
+real is touched. In the demo, backup set ` + demoBackupID + ` of the source holds every
+database (try -backup-id ` + demoBackupID + ` or -restore-time).
 
 Credentials come from ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET
 and ALIBABA_CLOUD_SECURITY_TOKEN, then from the file named by

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -148,6 +149,18 @@ func TestHelp(t *testing.T) {
 	}
 }
 
+// TestRun checks the real entry point on what needs no network.
+func TestRun(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr strings.Builder
+	if code := run(context.Background(), []string{"-h"}, &stdout, &stderr); code != exitOK {
+		t.Errorf("-h: exit code %d, want 0", code)
+	}
+	if code := run(context.Background(), []string{"-source", "rm-a", "-target", "rm-a", "-db", "x"}, &stdout, &stderr); code != exitUsage {
+		t.Errorf("source == target: exit code %d, want 2", code)
+	}
+}
+
 // TestInterrupted cancels the context during the wait, as Ctrl-C does.
 func TestInterrupted(t *testing.T) {
 	t.Parallel()
@@ -208,6 +221,19 @@ func TestTerminalProgress(t *testing.T) {
 	}
 	if strings.Contains(o.stdout, "2025-06-01T") {
 		t.Errorf("timestamped plain lines on a terminal:\n%s", o.stdout)
+	}
+}
+
+// TestTerminalTicker runs the redrawing between polls: it must stop
+// before the summary (goleak checks that it ends).
+func TestTerminalTicker(t *testing.T) {
+	t.Parallel()
+	e := demoEnv(newClock())
+	e.terminal = func(io.Writer) bool { return true }
+	e.tick = time.Millisecond
+	o := runTest(t, context.Background(), e)
+	if o.code != exitOK || !strings.HasSuffix(o.stdout, "Running                      3s\nDone: 3 databases copied from rm-demo-source to rm-demo-target and Running, in 3s. (exit 0)\n") {
+		t.Errorf("exit code %d, stdout:\n%q", o.code, o.stdout)
 	}
 }
 
