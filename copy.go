@@ -127,8 +127,10 @@ type CopyResult struct {
 // guessing: the preflight proved the target names absent, so it reads the
 // target's databases a few times ([WithReconcileGrace]); if any target name
 // has appeared (Creating or Running) the copy was accepted
-// ([CopyPathReconciledFound]). If none appears, it sends the copy once more
-// ([CopyPathResent]); a name clash ([ErrDatabaseExists]) on that second send
+// ([CopyPathReconciledFound]). If none appears, and at least one of those
+// reads succeeded, it sends the copy once more ([CopyPathResent]); when no
+// read succeeded it returns the outcome-unknown error rather than resend
+// blind; a name clash ([ErrDatabaseExists]) on that second send
 // means the first was accepted after all ([CopyPathResentClash]). Either
 // way at most one copy runs, since the service refuses a name that exists.
 // A second outcome-unknown failure is returned, not retried.
@@ -191,6 +193,8 @@ func (c *Client) reconcile(ctx context.Context, req *CopyDatabaseBetweenInstance
 	if errors.As(res.Unknown, &oe) {
 		res.RequestID = oe.RequestID
 	}
+	var lastErr error
+	sawAbsent := false // a poll succeeded and showed no target name
 	for i := 0; i < s.reconcilePolls; i++ {
 		if err := s.sleep(ctx, s.reconcileInterval); err != nil {
 			return fmt.Errorf("copydb: copy outcome unknown, reconciliation interrupted: %w", errors.Join(err, res.Unknown))
@@ -198,6 +202,7 @@ func (c *Client) reconcile(ctx context.Context, req *CopyDatabaseBetweenInstance
 		dbs, err := c.DescribeDatabases(ctx, req.TargetDBInstanceID)
 		if err != nil {
 			if transient(err) && ctx.Err() == nil {
+				lastErr = err
 				continue
 			}
 			return fmt.Errorf("copydb: copy outcome unknown, and reading the target failed: %w", errors.Join(err, res.Unknown))
@@ -206,6 +211,12 @@ func (c *Client) reconcile(ctx context.Context, req *CopyDatabaseBetweenInstance
 			res.Path = CopyPathReconciledFound
 			return nil
 		}
+		sawAbsent = true
+	}
+	if !sawAbsent {
+		// Never having seen the target, nothing says the first copy did not
+		// start: sending again would be a guess.
+		return fmt.Errorf("copydb: copy outcome unknown, and the target could not be read to reconcile: %w", errors.Join(lastErr, res.Unknown))
 	}
 	res.Attempts++
 	resp, err := c.CopyDatabaseBetweenInstances(ctx, req)

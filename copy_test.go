@@ -80,19 +80,34 @@ func TestCopyOutcomeUnknown(t *testing.T) {
 			attempts: 2, copies: 1, sleeps: 3,
 		},
 		{
-			name: "accepted but not seen in the grace period: resend clashes",
+			name: "first copy shows up late: resend clashes",
+			setup: func(fx *fixture) {
+				dropCopy(false, 1)(fx)
+				// Two grace polls see no target name; the first copy's
+				// database appears late, while the third poll is throttled,
+				// so the resend meets it.
+				fx.clock.onSleep = func(n int) {
+					if n == 3 {
+						fx.fake.InjectFault(copydbtest.Fault{Action: copydb.ActionDescribeDatabases, Code: "Throttling", Times: 3})
+						fx.fake.AddDatabase(dstID, copydbtest.Database{Name: "sales_copy", Status: "Creating", SizeBytes: 1 << 30})
+					}
+				}
+			},
+			path:     copydb.CopyPathResentClash,
+			attempts: 2, copies: 0, sleeps: 3,
+		},
+		{
+			name: "target never readable during the grace period: no blind resend",
 			setup: func(fx *fixture) {
 				dropCopy(true, 1)(fx)
-				// Hide the target during reconciliation: every attempt of
-				// the three grace polls is throttled.
 				fx.clock.onSleep = func(n int) {
 					if n == 1 {
 						fx.fake.InjectFault(copydbtest.Fault{Action: copydb.ActionDescribeDatabases, Code: "Throttling", Times: 9})
 					}
 				}
 			},
-			path:     copydb.CopyPathResentClash,
-			attempts: 2, copies: 1, sleeps: 3,
+			is:       copydb.ErrOutcomeUnknown,
+			attempts: 1, copies: 1, sleeps: 3,
 		},
 		{
 			name:     "resend's outcome unknown too",
