@@ -29,15 +29,7 @@ func TestGolden(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c := newClock()
-			f := newTestFake(c)
-			if tt.setup != nil {
-				tt.setup(f)
-			}
-			e := realEnv(c, f)
-			if tt.demo {
-				e = demoEnv(c)
-			}
+			_, e := newTestRun(tt.demo, tt.setup)
 			checkGolden(t, tt.name, runTest(t, context.Background(), e, tt.args...))
 		})
 	}

@@ -91,6 +91,21 @@ func newTestFake(c *fakeClock, opts ...copydbtest.Option) *copydbtest.Fake {
 	return newDemoFake(c.Now, testCopyDuration, opts...)
 }
 
+// newTestRun returns the fake of a real run, after setup, and the env of
+// the run: a real run against that fake, or the demo (whose own fake is then
+// made by the command).
+func newTestRun(demo bool, setup func(f *copydbtest.Fake)) (*copydbtest.Fake, *env) {
+	c := newClock()
+	f := newTestFake(c)
+	if setup != nil {
+		setup(f)
+	}
+	if demo {
+		return f, demoEnv(c)
+	}
+	return f, realEnv(c, f)
+}
+
 type outcome struct {
 	code           int
 	stdout, stderr string

@@ -96,15 +96,7 @@ func TestExitCodes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c := newClock()
-			f := newTestFake(c)
-			if tt.setup != nil {
-				tt.setup(f)
-			}
-			e := realEnv(c, f)
-			if tt.demo {
-				e = demoEnv(c)
-			}
+			f, e := newTestRun(tt.demo, tt.setup)
 			o := runTest(t, context.Background(), e, tt.args...)
 			t.Logf("stdout:\n%s\nstderr:\n%s", o.stdout, o.stderr)
 			if o.code != tt.want {
@@ -266,12 +258,8 @@ func TestJSON(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c := newClock()
-			f := newTestFake(c)
-			if tt.setup != nil {
-				tt.setup(f)
-			}
-			o := runTest(t, context.Background(), realEnv(c, f), tt.args...)
+			_, e := newTestRun(false, tt.setup)
+			o := runTest(t, context.Background(), e, tt.args...)
 			dec := json.NewDecoder(strings.NewReader(o.stdout))
 			var got result
 			if err := dec.Decode(&got); err != nil {
