@@ -32,10 +32,16 @@ func (f *Fake) Options() []copydb.Option {
 	}
 }
 
-// Client returns a client wired to the fake in memory ([Fake.HTTPClient])
-// with [Fake.Options]; opts are applied last and override them.
+// InMemoryEndpoint is the endpoint [Fake.Client] gives its client. No
+// request goes there: [Fake.HTTPClient] answers in memory. The reserved .invalid
+// name makes plain, in logs too, that the real service is not involved.
+const InMemoryEndpoint = "https://copydbtest.invalid/"
+
+// Client returns a client wired to the fake in memory ([Fake.HTTPClient],
+// endpoint [InMemoryEndpoint]) with [Fake.Options]; opts are applied last and
+// override them.
 func (f *Fake) Client(opts ...copydb.Option) (*copydb.Client, error) {
-	all := append(f.Options(), copydb.WithHTTPClient(f.HTTPClient()))
+	all := append(f.Options(), copydb.WithEndpoint(InMemoryEndpoint), copydb.WithHTTPClient(f.HTTPClient()))
 	return copydb.New(append(all, opts...)...)
 }
 
