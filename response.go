@@ -60,6 +60,12 @@ func decodeBody(body []byte, out any) error {
 	return errors.New("neither JSON nor XML")
 }
 
+// mayBeError reports whether a body can hold an error document at all: a
+// cheap test that spares decoding a success body twice.
+func mayBeError(body []byte) bool {
+	return bytes.Contains(body, []byte(`"Code"`)) || bytes.Contains(body, []byte("<Code>"))
+}
+
 // parseErrorBody returns the error an answer carries, or nil when the body is
 // not a JSON object or an XML <Error> document with a Code.
 func parseErrorBody(body []byte) *APIError {

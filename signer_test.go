@@ -67,16 +67,16 @@ func TestStringToSignSortsAndRepeats(t *testing.T) {
 	}
 }
 
-func TestEncodeQueryNeverWritesPlus(t *testing.T) {
+func TestCanonicalQueryNeverWritesPlus(t *testing.T) {
 	t.Parallel()
-	params := url.Values{"DbNames": {`{"a b":"c*d"}`}, "Action": {"X"}}
-	got := encodeQuery(params, signedKeys(params), "ab+/=")
-	want := "Action=X&DbNames=%7B%22a%20b%22%3A%22c%2Ad%22%7D&Signature=ab%2B%2F%3D"
+	params := url.Values{"DbNames": {`{"a b":"c*d"}`}, "Action": {"X"}, "Signature": {"ignored"}}
+	got := canonicalQuery(params)
+	want := "Action=X&DbNames=%7B%22a%20b%22%3A%22c%2Ad%22%7D"
 	if got != want {
-		t.Errorf("encodeQuery = %q, want %q", got, want)
+		t.Errorf("canonicalQuery = %q, want %q", got, want)
 	}
 	back, err := url.ParseQuery(got)
-	if err != nil || back.Get("DbNames") != `{"a b":"c*d"}` || back.Get("Signature") != "ab+/=" {
+	if err != nil || back.Get("DbNames") != `{"a b":"c*d"}` {
 		t.Errorf("query does not round-trip: %v %v", back, err)
 	}
 }
@@ -103,10 +103,16 @@ func FuzzPercentEncode(f *testing.F) {
 		if back, err := url.PathUnescape(got); err != nil || back != s {
 			t.Fatalf("PercentEncode(%q) = %q does not decode back: %q %v", s, got, back, err)
 		}
-		var b strings.Builder
-		appendDoubleEncoded(&b, s)
-		if b.String() != PercentEncode(got) {
-			t.Fatalf("double encoding of %q = %q, want %q", s, b.String(), PercentEncode(got))
+		// The string to sign built from the canonical query equals the
+		// textbook form: METHOD&%2F&percentEncode(k=v pairs).
+		params := url.Values{s: {s}, "k": {s + "=&"}}
+		pairs := make([]string, 0, 2)
+		for _, k := range signedKeys(params) {
+			pairs = append(pairs, PercentEncode(k)+"="+PercentEncode(params[k][0]))
+		}
+		textbook := "POST&%2F&" + PercentEncode(strings.Join(pairs, "&"))
+		if sts := StringToSign("POST", params); sts != textbook {
+			t.Fatalf("StringToSign = %q, textbook %q", sts, textbook)
 		}
 		if !utf8.ValidString(got) {
 			t.Fatalf("output not UTF-8")

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,9 +36,13 @@ type call struct {
 	c          *Client
 	ctx        context.Context
 	action     string
-	params     url.Values // operation and fixed common parameters
 	creds      Credentials
 	idempotent bool
+
+	// kv holds the parameters as sorted name, value pairs (n0, v0, n1, ...);
+	// the nonce and timestamp values are filled in per attempt.
+	kv              []string
+	nonceAt, timeAt int
 
 	attempts   int
 	skew       time.Duration // added to the local clock when signing
@@ -60,13 +65,8 @@ type call struct {
 // call sends one API request with retries and decodes a successful answer
 // into out.
 func (c *Client) call(ctx context.Context, action string, params url.Values, creds Credentials, idempotent bool, out responseBody) error {
-	params.Set("Action", action)
-	params.Set("Version", APIVersion)
-	params.Set("Format", string(c.format))
-	params.Set("SignatureMethod", "HMAC-SHA1")
-	params.Set("SignatureVersion", "1.0")
-	params.Set("RegionId", c.region)
-	st := &call{c: c, ctx: ctx, action: action, params: params, creds: creds, idempotent: idempotent}
+	st := &call{c: c, ctx: ctx, action: action, creds: creds, idempotent: idempotent}
+	st.kv, st.nonceAt, st.timeAt = c.signedParams(action, params, creds)
 
 	rc := &retryablehttp.Client{
 		HTTPClient:   &http.Client{Transport: st, CheckRedirect: noRedirect},
@@ -89,6 +89,54 @@ func (c *Client) call(ctx context.Context, action string, params url.Values, cre
 	return st.result(out)
 }
 
+// param is one request parameter.
+type param struct{ name, value string }
+
+// signedParams merges the operation's parameters with the common ones and
+// returns them as sorted name, value pairs, with the indexes of the nonce and
+// timestamp values that each attempt fills in. Any Signature in params is
+// dropped; a common parameter replaces an operation parameter of its name.
+func (c *Client) signedParams(action string, params url.Values, creds Credentials) (kv []string, nonceAt, timeAt int) {
+	common := []param{
+		{"AccessKeyId", creds.AccessKeyID},
+		{"Action", action},
+		{"Format", string(c.format)},
+		{"RegionId", c.region},
+		{"SecurityToken", creds.SecurityToken},
+		{"SignatureMethod", "HMAC-SHA1"},
+		{"SignatureNonce", ""},
+		{"SignatureVersion", "1.0"},
+		{"Timestamp", ""},
+		{"Version", APIVersion},
+	}
+	all := make([]param, 0, len(params)+len(common))
+	for _, p := range common {
+		if p.name != "SecurityToken" || p.value != "" {
+			all = append(all, p)
+		}
+	}
+	for name, values := range params {
+		if name == "Signature" || slices.ContainsFunc(common, func(p param) bool { return p.name == name }) {
+			continue
+		}
+		for _, v := range values {
+			all = append(all, param{name, v})
+		}
+	}
+	slices.SortStableFunc(all, func(a, b param) int { return strings.Compare(a.name, b.name) })
+	kv = make([]string, 0, 2*len(all))
+	for _, p := range all {
+		switch p.name {
+		case "SignatureNonce":
+			nonceAt = len(kv) + 1
+		case "Timestamp":
+			timeAt = len(kv) + 1
+		}
+		kv = append(kv, p.name, p.value)
+	}
+	return kv, nonceAt, timeAt
+}
+
 // RoundTrip signs and sends one attempt through the user's HTTPClient. The
 // outer request carries no query at all, so nothing signed can leak through
 // the errors net/http wraps around it.
@@ -102,18 +150,10 @@ func (st *call) RoundTrip(outer *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	params := make(url.Values, len(st.params)+5)
-	for k, v := range st.params {
-		params[k] = v
-	}
-	params["AccessKeyId"] = []string{st.creds.AccessKeyID}
-	params["SignatureNonce"] = []string{nonce}
-	params["Timestamp"] = []string{c.now().Add(st.skew).UTC().Format(timeLayout)}
-	if st.creds.SecurityToken != "" {
-		params["SecurityToken"] = []string{st.creds.SecurityToken}
-	}
-	keys := signedKeys(params)
-	sts := stringToSign(http.MethodPost, params, keys)
+	st.kv[st.nonceAt] = nonce
+	st.kv[st.timeAt] = c.now().Add(st.skew).UTC().Format(timeLayout)
+	query := joinPairs(st.kv)
+	sts := stringToSignFromQuery(http.MethodPost, query)
 	sig := signString(sts, st.creds.AccessKeySecret)
 	st.lastSTS = sts
 	st.signatures = append(st.signatures, sig)
@@ -121,7 +161,7 @@ func (st *call) RoundTrip(outer *http.Request) (*http.Response, error) {
 	var tr attemptTrace
 	ctx := httptrace.WithClientTrace(outer.Context(), tr.clientTrace())
 	u := *c.endpoint
-	u.RawQuery = encodeQuery(params, keys, sig)
+	u.RawQuery = query + "&Signature=" + PercentEncode(sig)
 	req := outer.Clone(ctx)
 	req.URL = &u
 	req.Host = ""
@@ -133,8 +173,10 @@ func (st *call) RoundTrip(outer *http.Request) (*http.Response, error) {
 	req.Header.Set("Accept", "application/json, text/xml;q=0.9")
 
 	st.started = time.Now()
-	st.log(slog.LevelDebug, "copydb: sending", slog.String("host", c.endpoint.Host),
-		slog.String("access_key_id", MaskAccessKeyID(st.creds.AccessKeyID)), slog.String("nonce", nonce))
+	if st.logging(slog.LevelDebug) {
+		st.log(slog.LevelDebug, "copydb: sending", slog.String("host", c.endpoint.Host),
+			slog.String("access_key_id", MaskAccessKeyID(st.creds.AccessKeyID)), slog.String("nonce", nonce))
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if resp != nil && resp.Body != nil {
@@ -142,7 +184,9 @@ func (st *call) RoundTrip(outer *http.Request) (*http.Response, error) {
 		}
 		st.sent = !tr.provablyNotSent(err)
 		st.tErr = st.sanitize(err)
-		st.log(slog.LevelDebug, "copydb: transport error", slog.Bool("sent", st.sent), slog.String("error", st.tErr.Error()))
+		if st.logging(slog.LevelDebug) {
+			st.log(slog.LevelDebug, "copydb: transport error", slog.Bool("sent", st.sent), slog.String("error", st.tErr.Error()))
+		}
 		return nil, st.tErr
 	}
 	if resp == nil {
@@ -307,8 +351,10 @@ func (st *call) readBody(resp *http.Response) {
 	}
 	st.body = data
 	resp.Body = io.NopCloser(bytes.NewReader(data))
-	st.log(slog.LevelDebug, "copydb: answer", slog.Int("status", resp.StatusCode),
-		slog.String("request_id", st.requestID()), slog.Duration("elapsed", time.Since(st.started)))
+	if st.logging(slog.LevelDebug) {
+		st.log(slog.LevelDebug, "copydb: answer", slog.Int("status", resp.StatusCode),
+			slog.String("request_id", st.requestID()), slog.Duration("elapsed", time.Since(st.started)))
+	}
 }
 
 var errBodyTooLarge = fmt.Errorf("response body larger than %d bytes", maxResponseBody)
@@ -432,10 +478,12 @@ func (st *call) result(out responseBody) error {
 	}
 	switch {
 	case st.status >= 200 && st.status < 300:
-		if e := st.decodeError(); e != nil && e.Code != "" {
-			// An error-shaped body with a success status: the service said
-			// no, whatever the status.
-			return st.apiError(e)
+		if mayBeError(st.body) {
+			if e := st.decodeError(); e != nil {
+				// An error-shaped body with a success status: the service
+				// said no, whatever the status.
+				return st.apiError(e)
+			}
 		}
 		if err := decodeBody(st.body, out); err != nil {
 			return st.unusable(st.responseError("unreadable success answer: " + err.Error()))
@@ -648,11 +696,17 @@ func stripQueries(s string) string {
 	}
 }
 
+// logging reports whether a record at level would be written; callers check
+// it before computing costly attributes.
+func (st *call) logging(level slog.Level) bool {
+	return st.c.logger != nil && st.c.logger.Enabled(st.ctx, level)
+}
+
 func (st *call) log(level slog.Level, msg string, attrs ...slog.Attr) {
-	l := st.c.logger
-	if l == nil || !l.Enabled(st.ctx, level) {
+	if !st.logging(level) {
 		return
 	}
+	l := st.c.logger
 	attrs = append([]slog.Attr{slog.String("action", st.action), slog.Int("attempt", st.attempts)}, attrs...)
 	l.LogAttrs(st.ctx, level, msg, attrs...)
 }
