@@ -131,8 +131,10 @@ type RetryPolicy struct {
 	MinBackoff, MaxBackoff time.Duration
 }
 
-// DefaultRetryPolicy is the policy of a client made without [WithRetry].
-var DefaultRetryPolicy = RetryPolicy{MaxAttempts: 3, MinBackoff: 200 * time.Millisecond, MaxBackoff: 5 * time.Second}
+// defaultRetryPolicy is the policy of a client made without [WithRetry].
+func defaultRetryPolicy() RetryPolicy {
+	return RetryPolicy{MaxAttempts: 3, MinBackoff: 200 * time.Millisecond, MaxBackoff: 5 * time.Second}
+}
 
 // maxResponseBody bounds every read of a response body.
 const maxResponseBody = 1 << 20
@@ -171,9 +173,10 @@ type settings struct {
 
 // New returns a client. Without options it signs with
 // [DefaultCredentials], talks HTTPS to the endpoint of the region in
-// ALIBABA_CLOUD_REGION_ID, asks for JSON and retries with
-// [DefaultRetryPolicy]. It fails when no region or endpoint is known or an
-// option is invalid; credentials are only fetched when a call is made.
+// ALIBABA_CLOUD_REGION_ID, asks for JSON and retries safe failures up to 3
+// attempts with waits of 200 ms to 5 s (see [WithRetry]). It fails when no
+// region or endpoint is known or an option is invalid; credentials are only
+// fetched when a call is made.
 func New(opts ...Option) (*Client, error) {
 	var s settings
 	for _, o := range opts {
@@ -209,7 +212,7 @@ func New(opts ...Option) (*Client, error) {
 		region:    s.region,
 		creds:     s.creds,
 		http:      s.http,
-		retry:     DefaultRetryPolicy,
+		retry:     defaultRetryPolicy(),
 		format:    FormatJSON,
 		userAgent: "copydb/" + Version + " (Go)",
 		logger:    s.logger,
@@ -317,7 +320,9 @@ func WithHTTPClient(c HTTPClient) Option {
 	}
 }
 
-// WithRetry sets the retry policy.
+// WithRetry sets the retry policy. Without it a client makes at most 3
+// attempts and waits between 200 ms and 5 s (MinBackoff 200 ms, MaxBackoff
+// 5 s).
 func WithRetry(p RetryPolicy) Option {
 	return func(s *settings) error {
 		switch {
