@@ -467,7 +467,7 @@ func (c *Client) CopyDatabaseBetweenInstances(ctx context.Context, req *CopyData
 func (c *Client) credentials(ctx context.Context) (Credentials, error) {
 	creds, err := c.creds.Credentials(ctx)
 	if err != nil {
-		return Credentials{}, &ValidationError{Field: "AccessKeyId", Reason: "no credentials: " + scrubSecrets(err.Error(), creds), Err: errors.Join(ErrInvalidCredentials, err)}
+		return Credentials{}, &ValidationError{Field: "AccessKeyId", Reason: "no credentials: " + oneLine(err.Error()), Err: errors.Join(ErrInvalidCredentials, err)}
 	}
 	if err := creds.validate(); err != nil {
 		return Credentials{}, err

@@ -160,16 +160,15 @@ func sentinelForCode(code string) error {
 // the sentinels (errors.Is(err, ErrStorageLimitExceeded)); reach the details
 // with [errors.As].
 //
-// Error classification is by Code; StatusCode is used only when the body has
-// no code (an HTML page from a proxy, for example).
+// Error classification is by Code, never by message text or status; an
+// answer without a code (an HTML page from a proxy, say) is a [*ResponseError].
 type APIError struct {
 	// StatusCode is the HTTP status of the answer.
 	StatusCode int
 	// Code is the service's error code, such as "StorageLimitExceeded". It is
 	// empty when the body carried none.
 	Code string
-	// Message is the service's message, with any echoed credential masked. For
-	// an answer that is not JSON or XML it is a short, sanitised snippet.
+	// Message is the service's message, with any echoed credential masked.
 	Message string
 	// RequestID identifies the request at the service (from the body, or the
 	// x-acs-request-id header).
@@ -216,16 +215,11 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// Is reports whether target is the sentinel that e's Code maps to. Without a
-// code it falls back to the status: 429 is [ErrThrottled].
+// Is reports whether target is the sentinel that e's Code maps to. (An
+// answer without a code is a [*ResponseError], not an APIError.)
 func (e *APIError) Is(target error) bool {
-	if s := sentinelForCode(e.Code); s != nil {
-		return s == target
-	}
-	if e.Code == "" && e.StatusCode == 429 {
-		return target == ErrThrottled
-	}
-	return false
+	s := sentinelForCode(e.Code)
+	return s != nil && s == target
 }
 
 // oneLine folds line breaks and other control characters into spaces.
