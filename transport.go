@@ -233,34 +233,26 @@ func isDialError(err error) bool {
 	var dnsErr *net.DNSError
 	var opErr *net.OpError
 	var recErr tls.RecordHeaderError
+	return errors.As(err, &dnsErr) ||
+		errors.As(err, &opErr) && opErr.Op == "dial" ||
+		errors.As(err, &recErr) ||
+		isCertError(err)
+}
+
+// isCertError reports a failed certificate check in the TLS handshake.
+func isCertError(err error) bool {
 	var certErr *tls.CertificateVerificationError
 	var uaErr x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
 	var invErr x509.CertificateInvalidError
-	switch {
-	case errors.As(err, &dnsErr):
-		return true
-	case errors.As(err, &opErr) && opErr.Op == "dial":
-		return true
-	case errors.As(err, &recErr), errors.As(err, &certErr), errors.As(err, &uaErr),
-		errors.As(err, &hostErr), errors.As(err, &invErr):
-		return true
-	}
-	return false
+	return errors.As(err, &certErr) || errors.As(err, &uaErr) || errors.As(err, &hostErr) || errors.As(err, &invErr)
 }
 
 // permanent reports not-sent errors that a retry cannot cure: certificate
 // problems and names that do not exist.
 func permanent(err error) bool {
 	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
-		return true
-	}
-	var certErr *tls.CertificateVerificationError
-	var uaErr x509.UnknownAuthorityError
-	var hostErr x509.HostnameError
-	var invErr x509.CertificateInvalidError
-	return errors.As(err, &certErr) || errors.As(err, &uaErr) || errors.As(err, &hostErr) || errors.As(err, &invErr)
+	return errors.As(err, &dnsErr) && dnsErr.IsNotFound || isCertError(err)
 }
 
 // checkRetry reads the answer (bounded) and decides whether another attempt
@@ -433,7 +425,6 @@ func (st *call) failure(err error) error {
 		// The last attempt was answered (and refused); the context ended
 		// while waiting to retry.
 		if st.apiErr != nil {
-			st.apiErr.Attempts = st.attempts
 			return fmt.Errorf("copydb: %s: gave up waiting to retry: %w: last answer: %w", st.action, ctxErr, st.apiErr)
 		}
 		if st.tErr != nil {
@@ -482,7 +473,7 @@ func (st *call) result(out responseBody) error {
 			if e := st.decodeError(); e != nil {
 				// An error-shaped body with a success status: the service
 				// said no, whatever the status.
-				return st.apiError(e)
+				return e
 			}
 		}
 		if err := decodeBody(st.body, out); err != nil {
@@ -511,14 +502,8 @@ func (st *call) result(out responseBody) error {
 		return re
 	}
 	if st.status >= 500 && !st.idempotent && !errors.Is(e, ErrThrottled) {
-		e.Attempts = st.attempts
 		return &OutcomeUnknownError{Action: st.action, Attempts: st.attempts, RequestID: e.RequestID, Err: e}
 	}
-	return st.apiError(e)
-}
-
-func (st *call) apiError(e *APIError) error {
-	e.Attempts = st.attempts
 	return e
 }
 
